@@ -7,6 +7,7 @@ track alignment), so subword offsets still point into the original.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -167,6 +168,7 @@ class NormalizationConfig:
         return cls(**d)
 
 
+@functools.lru_cache(maxsize=16)
 def build_normalizer(cfg: NormalizationConfig):
     """A ``tokenizers`` normalizer doing ``cfg``; it tracks alignment, so offsets stay exact.
 

@@ -25,7 +25,8 @@ from marsad.data.text import Token, split_sentences, tokenize
 from marsad.data.validate import Problem, article_problems
 from marsad.errors import DataFormatError
 
-# Label maps from public Arabic NER corpora onto marsad's default schema. ``None`` drops a type.
+# Label maps from public Arabic NER corpora onto marsad's default schema. A type that a map does not
+# list (or maps to ``None``) is dropped.
 LABEL_MAPS: dict[str, dict[str, str | None]] = {
     "anercorp": {"PERS": "ACTOR", "ORG": "ACTOR", "LOC": "PLACE", "MISC": None},
     "aqmar": {"PER": "ACTOR", "ORG": "ACTOR", "LOC": "PLACE"},  # MIS0..MIS3 and typo tags dropped
@@ -186,7 +187,9 @@ def _detect_scheme(docs: list[_RawDoc]) -> str:
                 prev = (p, lab)
     if prefixes["E"] or prefixes["S"] or prefixes["L"] or prefixes["U"]:
         return "bioes"
-    if starts and starts_with_i / starts > 0.5:
+    # IOB1 and broken IOB2 read the same; call a file IOB1 (no per-tag warnings) only when most of
+    # many entities start with I-.
+    if starts >= 20 and starts_with_i / starts > 0.5:
         return "iob1"
     return "iob2"
 
@@ -200,7 +203,7 @@ def read_conll_with_problems(
 ) -> tuple[list[tuple[Article, int]], list[Problem]]:
     """Read a CoNLL file into articles; returns ``[(article, line)]`` and every problem found.
 
-    ``label_map`` renames entity types (``None`` drops one); ``scheme`` is ``iob1``, ``iob2``,
+    ``label_map`` renames entity types; types it does not list (or maps to ``None``) are dropped. ``scheme`` is ``iob1``, ``iob2``,
     ``bioes`` or ``auto``. A stray ``I-`` under IOB2 is repaired to ``B-`` with a warning.
     Files without document markers become one article per sentence.
     """
@@ -231,7 +234,7 @@ def read_conll_with_problems(
                 mapped = []
                 for t in tags:
                     p, lab = split_tag(t)
-                    new = label_map.get(lab, lab) if lab is not None else None
+                    new = label_map.get(lab) if lab is not None else None  # unmapped types are dropped
                     mapped.append("O" if new is None else f"{p}-{new}")
                 tags, _ = to_iob2(mapped, "iob2")  # dropping a type can leave I- after O
             gap = s.gap if s.gap is not None else ("" if k == 0 else ("\n" if s.text is None else " "))

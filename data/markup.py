@@ -17,8 +17,9 @@ format and compiled (``marsad corpus build``). One file per article::
   starting with ``#`` are comments.
 - Every other non-blank line is one sentence: ``{EVENT EVENT ...}`` (``{}`` for none), a
   space, then the text with entities written ``[[surface|LABEL]]``.
-- Sentences of a paragraph are joined with one space; paragraphs (separated by blank lines)
-  with a newline. Offsets are computed by the compiler.
+- Sentences of a paragraph are joined with one space (with a newline after a line that ends
+  without sentence punctuation, such as a list intro ending in ``:``); paragraphs (separated
+  by blank lines) with a newline. Offsets are computed by the compiler.
 """
 
 from __future__ import annotations
@@ -94,7 +95,10 @@ def parse_markup(source: str, path: str = "<markup>", schema: Schema | None = No
             pos += 1
         for si, (line_no, events, body) in enumerate(para):
             if si:
-                text_parts.append(" ")
+                # A line ending without sentence punctuation (a subheading, a list intro ending in ":")
+                # is followed by a line break, as it would be laid out in a real article.
+                sep = " " if re.search(r"[.!?؟؛…][\"'»”’)\]]*$", _ENT.sub(lambda m: m.group(1), para[si - 1][2])) else "\n"
+                text_parts.append(sep)
                 pos += 1
             start = pos
             last = 0

@@ -120,6 +120,8 @@ def make_compute_metrics(units, windows, schema: Schema):
     def compute(pred) -> dict[str, float]:
         token_logits, event_logits = pred.predictions
         labels, event_labels = pred.label_ids
+        if len(labels) != len(windows):
+            raise RuntimeError(f"got {len(labels)} evaluation rows for {len(windows)} dev windows")
         gold_seq: dict[int, list[str]] = {}
         pred_seq: dict[int, list[str]] = {}
         for wi, w in enumerate(windows):
@@ -138,7 +140,7 @@ def make_compute_metrics(units, windows, schema: Schema):
             for wi, w in enumerate(windows):
                 if w.events is None or min(w.events) < 0:
                     continue
-                ev_true[w.unit] = np.array(w.events)
+                ev_true[w.unit] = np.asarray(event_labels[wi])
                 prob = 1 / (1 + np.exp(-event_logits[wi]))
                 ev_prob[w.unit] = np.maximum(ev_prob.get(w.unit, prob), prob)
             if ev_true:
@@ -278,6 +280,14 @@ def run_training(cfg: TrainConfig, resume: bool = False, stdout: TextIO | None =
     encoder_prefix = token_model.base_model_prefix
 
     class MarsadTrainer(Trainer):
+        def _get_eval_sampler(self, eval_dataset):
+            # Length-grouped training must not reorder evaluation: dev metrics map rows back to sentences.
+            if self.args.world_size <= 1:
+                from torch.utils.data import SequentialSampler
+
+                return SequentialSampler(eval_dataset)
+            return None
+
         def create_optimizer(self, model=None):  # two learning rates: the encoder's and the heads'
             if self.optimizer is None:
                 m = self.model if model is None else model

@@ -102,3 +102,37 @@ def build_corpus(src: Path = _HERE / "src", out: Path = _HERE, splits_file: Path
         arts = [articles[aid][0] for aid in sorted(splits[s])]
         counts[s] = write_jsonl(arts, out / f"{s}.jsonl")
     return counts
+
+
+# --- the unlabeled sample dump (data/samples) ---------------------------------------------------------
+
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+
+
+def read_sample_source(path: Path) -> dict:
+    """One sample article: ``# key: value`` header lines, then paragraphs; returns a dump record."""
+    header: dict[str, str] = {}
+    body: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not body and line.startswith("#"):
+            key, _, value = line[1:].partition(":")
+            header[key.strip()] = value.strip()
+        elif line.strip() or body:
+            body.append(line.rstrip())
+    paragraphs = [p.strip() for p in "\n".join(body).split("\n\n") if p.strip()]
+    if "id" not in header or not paragraphs:
+        raise ValueError(f"{path}: a sample needs a '# id:' header and a body")
+    title = header.pop("title", "")
+    text = "\n".join(([title] if title else []) + [p.replace("\n", " ") for p in paragraphs])
+    return {"id": header.pop("id"), "text": text, "title": title, **header}
+
+
+def build_samples(src: Path = SAMPLES_DIR / "src", out: Path = SAMPLES_DIR / "articles.jsonl.gz") -> int:
+    """Compile the sample articles into one gzipped JSONL dump (deterministic bytes: no gzip timestamp)."""
+    import gzip
+
+    records = [read_sample_source(p) for p in sorted(src.glob("*.txt"))]
+    payload = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    with open(out, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+        gz.write(payload)
+    return len(records)

@@ -155,7 +155,9 @@ def multilabel_scores(Y: np.ndarray, P: np.ndarray, labels: Sequence[str]) -> di
         fn = float(((Y[:, i] == 1) & (P[:, i] == 0)).sum())
         per[lab] = _prf(tp, fp, fn)
         TP, FP, FN = TP + tp, FP + fp, FN + fn
-    macro = {k: float(np.mean([per[lab][k] for lab in labels])) if labels else 0.0 for k in ("precision", "recall", "f1")}
+    # Like seqeval, the macro average runs over labels present in gold or predictions.
+    present = [lab for i, lab in enumerate(labels) if Y[:, i].sum() + P[:, i].sum() > 0]
+    macro = {k: float(np.mean([per[lab][k] for lab in present])) if present else 0.0 for k in ("precision", "recall", "f1")}
     micro = _prf(TP, FP, FN)
     micro.pop("support")
     subset = float((Y == P).all(axis=1).mean()) if len(Y) else 0.0

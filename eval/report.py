@@ -90,13 +90,15 @@ def headline_from_counts(ent: np.ndarray, ev: np.ndarray, ent_labels: Sequence[s
         tp, npred, ntrue = e[:, 0], e[:, 1], e[:, 2]
         out["entity_micro_f1"] = float(_f1(tp.sum(), npred.sum() - tp.sum(), ntrue.sum() - tp.sum()))
         per = _f1(tp, npred - tp, ntrue - tp)
-        out["entity_macro_f1"] = float(per.mean())
+        present = (npred + ntrue) > 0  # macro over types present in gold or predictions, as seqeval does
+        out["entity_macro_f1"] = float(per[present].mean()) if present.any() else 0.0
         for lab, f in zip(ent_labels, per):
             out[f"entity_f1/{lab}"] = float(f)
     if len(ev_labels):
         v = ev.sum(0)
         per = _f1(v[:, 0], v[:, 1], v[:, 2])
-        out["event_macro_f1"] = float(per.mean())
+        present = v.sum(1) > 0
+        out["event_macro_f1"] = float(per[present].mean()) if present.any() else 0.0
         out["event_micro_f1"] = float(_f1(v[:, 0].sum(), v[:, 1].sum(), v[:, 2].sum()))
         for lab, f in zip(ev_labels, per):
             out[f"event_f1/{lab}"] = float(f)

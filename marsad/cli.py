@@ -120,6 +120,10 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     root = Path(corpus.__file__).resolve().parent / "corpus"
     src = Path(args.src) if args.src else root / "src"
     out = Path(args.out) if args.out else root
+    if args.action == "samples":
+        n = corpus.build_samples()
+        print(f"built {corpus.SAMPLES_DIR / 'articles.jsonl.gz'} ({n} articles)", file=sys.stderr)
+        return 0
     if args.action == "split":
         arts, problems = corpus.compile_sources(src)
         splits = corpus.make_splits(arts, seed=args.seed)
@@ -171,8 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_audit)
 
-    s = sub.add_parser("corpus", help="compile the shipped corpus (build) or draw its fixed splits once (split)")
-    s.add_argument("action", choices=["build", "split"])
+    s = sub.add_parser("corpus", help="compile the shipped corpus (build), draw its fixed splits once (split), "
+                                      "or compile the sample dump (samples)")
+    s.add_argument("action", choices=["build", "split", "samples"])
     s.add_argument("--src")
     s.add_argument("--out")
     s.add_argument("--seed", type=int, default=13)

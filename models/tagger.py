@@ -142,14 +142,19 @@ class Tagger:
             out.append(Article(a.id, a.text, r.entities, r.sentences, a.meta))
         return out
 
-    def tag_records(self, records: Iterable[dict | Article], gold_sentences: bool = False) -> Iterator[dict]:
-        """Stream results for ``{"id", "text", "meta"}`` records (or Articles), in input order.
+    def tag_records(self, records: Iterable[Any], gold_sentences: bool = False) -> Iterator[dict]:
+        """Stream results for ``{"id", "text", "meta"}`` records (dicts, Articles or DumpRecords), in input order.
 
         Memory stays bounded by ``buffer_articles`` whatever the length of the stream.
         """
         buf: list[Article] = []
         for rec in records:
-            art = rec if isinstance(rec, Article) else Article(str(rec["id"]), rec["text"], meta=rec.get("meta") or {})
+            if isinstance(rec, Article):
+                art = rec
+            elif isinstance(rec, dict):
+                art = Article(str(rec["id"]), rec["text"], meta=rec.get("meta") or {})
+            else:  # a DumpRecord or anything with id, text and meta
+                art = Article(str(rec.id), rec.text, meta=getattr(rec, "meta", {}) or {})
             buf.append(art)
             if len(buf) >= self.buffer_articles:
                 yield from (self._record(a, r) for a, r in zip(buf, self._tag_buffer(buf, gold_sentences)))

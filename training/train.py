@@ -162,10 +162,12 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def run_training(cfg: TrainConfig, resume: bool = False, stdout: TextIO | None = None) -> dict:
+def run_training(cfg: TrainConfig, resume: bool = False, stdout: TextIO | None = None,
+                 callbacks: list | None = None) -> dict:
     """Train, select on dev, tune thresholds, save ``output_dir/model`` and score dev and test.
 
-    Returns the metrics dict also written to ``output_dir/model/metrics.json``.
+    ``callbacks`` are extra ``transformers.TrainerCallback`` objects. Returns the metrics dict
+    also written to ``output_dir/model/metrics.json``.
     """
     stdout = stdout or sys.stdout
     t0 = time.time()
@@ -303,7 +305,9 @@ def run_training(cfg: TrainConfig, resume: bool = False, stdout: TextIO | None =
                 self.optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, betas=(0.9, 0.999), eps=1e-8)
             return self.optimizer
 
-    callbacks = [EarlyStoppingCallback(cfg.early_stopping_patience)] if cfg.early_stopping_patience > 0 else []
+    callbacks = list(callbacks or [])
+    if cfg.early_stopping_patience > 0:
+        callbacks.append(EarlyStoppingCallback(cfg.early_stopping_patience))
     trainer = MarsadTrainer(
         model=model,
         args=args,

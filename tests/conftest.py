@@ -61,3 +61,18 @@ def tiny_base(tmp_path_factory, corpus_train) -> Path:
     out = tmp_path_factory.mktemp("tiny_base")
     return build_tiny_base(out, (a.text for a in corpus_train),
                            TinyConfig(vocab_size=3000, hidden=64, layers=2, heads=4, intermediate=128))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, tiny_base, corpus_train) -> Path:
+    """A small joint model trained briefly on corpus sentences (its quality does not matter to its users)."""
+    from marsad.training.train import run_training
+    from tests.helpers import sentence_articles, tiny_config, write
+
+    tmp = tmp_path_factory.mktemp("tiny_model")
+    data = write(sentence_articles(corpus_train, 120), tmp / "train.jsonl")
+    cfg = tiny_config(tmp, tiny_base, data, data, epochs=3, max_length=64, stride=16, measure_precisions=False)
+    import io
+
+    run_training(cfg, stdout=io.StringIO())
+    return Path(cfg.output_dir) / "model"

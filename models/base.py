@@ -59,11 +59,17 @@ def load_base_config(spec: str, trust_remote_code: bool = False):
 
 
 def base_normalization(config, override: dict | None = None) -> NormalizationConfig:
-    """Normalisation for a base model: its own (tiny/offline bases record it), else AraBERT v0.2's."""
+    """Normalisation for a base model: the one it records (``marsad_normalization`` in tiny and offline
+    bases), else AraBERT v0.2's."""
     if override:
         return NormalizationConfig.from_dict(override)
     own = getattr(config, "marsad_normalization", None)
     return NormalizationConfig.from_dict(own) if own else NormalizationConfig()
+
+
+def tokenizer_normalizes(config) -> bool:
+    """True when the base's own tokenizer already contains marsad's normaliser (tiny bases)."""
+    return bool(getattr(config, "marsad_builtin_normalizer", False))
 
 
 def load_marsad_tokenizer(spec: str, normalization: NormalizationConfig, builtin: bool, max_length: int = 512,

@@ -99,6 +99,7 @@ def build_tiny_base(out_dir: str | Path, texts: Iterable[str], cfg: TinyConfig =
                         num_attention_heads=cfg.heads, intermediate_size=cfg.intermediate,
                         max_position_embeddings=cfg.max_position, pad_token_id=tokenizer.pad_token_id)
     config.marsad_normalization = TINY_NORMALIZATION.to_dict()
+    config.marsad_builtin_normalizer = True  # the WordPiece tokenizer above already normalises
     torch.manual_seed(cfg.seed)
     model = BertModel(config, add_pooling_layer=False)
     model.save_pretrained(out)

@@ -195,12 +195,12 @@ def run_training(cfg: TrainConfig, resume: bool = False, stdout: TextIO | None =
         check_labels(split, files, schema)
 
     from marsad.models.base import (base_normalization, load_base_config, load_marsad_tokenizer,
-                                    resolve_base_model, special_token_frame)
+                                    resolve_base_model, special_token_frame, tokenizer_normalizes)
 
     base_path = resolve_base_model(cfg.base_model, out_dir / "base", texts=lambda: (a.text for a in train))
     base_config = load_base_config(base_path, cfg.trust_remote_code)
     normalization = base_normalization(base_config, cfg.normalization)
-    builtin = getattr(base_config, "marsad_normalization", None) is not None and not cfg.normalization
+    builtin = tokenizer_normalizes(base_config) and not cfg.normalization
     tokenizer = load_marsad_tokenizer(base_path, normalization, builtin, cfg.max_length, cfg.trust_remote_code)
     max_pos = getattr(base_config, "max_position_embeddings", None)
     if max_pos and cfg.max_length > max_pos:

@@ -1,0 +1,101 @@
+"""Helpers shared by the benchmarks: models built locally, test texts, the machine's matmul peak."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("MARSAD_SHARED", REPO.parent / "shared"))
+ARABERT_VOCAB = SHARED / "data" / "external" / "arabert_tokenizer" / "araelectra-base-discriminator"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def matmul_peak_gflops(dtype: str = "fp32", n: int = 2048, seconds: float = 3.0) -> float:
+    """Achieved GFLOP/s of a large square matmul: the machine's practical peak for that dtype."""
+    import torch
+
+    dt = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
+    a = torch.randn(n, n, dtype=dt)
+    b = torch.randn(n, n, dtype=dt)
+    for _ in range(2):
+        a @ b
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        a @ b
+        reps += 1
+    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
+
+
+def encoder_flops_per_token(config, seq_len: int) -> float:
+    """Forward FLOPs per token of a BERT-style encoder at sequence length ``seq_len`` (matmuls only)."""
+    h, i, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    dense = 2 * (4 * h * h + 2 * h * i)  # Q, K, V, output projections and the feed-forward block
+    attention = 2 * 2 * seq_len * h  # scores and weighted sum
+    return layers * (dense + attention)
+
+
+def build_random_model(out_dir: Path, size: str = "base", max_length: int = 512, stride: int = 128) -> Path:
+    """A marsad model directory with random weights: BERT-base (AraBERT's vocabulary) or the tiny recipe's shape.
+
+    Speed does not depend on the weights, so this measures what a trained model of that shape costs.
+    """
+    import torch
+    from transformers import AutoModelForTokenClassification, BertConfig
+
+    from marsad.data.corpus import load_corpus
+    from marsad.data.schema import default_schema
+    from marsad.data.text import NormalizationConfig
+    from marsad.models.base import load_marsad_tokenizer
+    from marsad.models.joint import JointModel, save_joint_model
+    from marsad.models.tiny import TINY_NORMALIZATION, TinyConfig, train_wordpiece
+
+    out = Path(out_dir)
+    if (out / "event_head.safetensors").exists():
+        return out
+    schema = default_schema()
+    if size == "base":
+        norm = NormalizationConfig()
+        tok = load_marsad_tokenizer(str(ARABERT_VOCAB), norm, builtin=False, max_length=max_length)
+        cfg = BertConfig(vocab_size=len(tok))  # BERT-base: 12 layers, hidden 768, 12 heads, 3072
+    else:
+        t = TinyConfig()
+        norm = TINY_NORMALIZATION
+        tok = train_wordpiece((a.text for a in load_corpus("train")), t.vocab_size)
+        tok.model_max_length = max_length
+        cfg = BertConfig(vocab_size=len(tok), hidden_size=t.hidden, num_hidden_layers=t.layers, num_attention_heads=t.heads,
+                         intermediate_size=t.intermediate)
+    tags = schema.bio_tags
+    cfg.num_labels = len(tags)
+    cfg.id2label = dict(enumerate(tags))
+    cfg.label2id = {t: i for i, t in enumerate(tags)}
+    torch.manual_seed(0)
+    model = JointModel(AutoModelForTokenClassification.from_config(cfg), len(schema.event_labels))
+    meta = {"schema": schema.to_dict(), "event_labels": list(schema.event_labels),
+            "event_thresholds": {e: 0.5 for e in schema.event_labels}, "normalization": norm.to_dict(),
+            "max_length": max_length, "stride": stride, "base_model": f"random-{size}"}
+    save_joint_model(model, tok, out, meta)
+    return out
+
+
+def benchmark_articles(n: int) -> list[tuple[str, str]]:
+    """``n`` articles of realistic length: the sample dump's (long) articles first, then the corpus's."""
+    import gzip
+    import json
+
+    from marsad.data.corpus import load_corpus
+
+    out = []
+    samples = REPO / "data" / "samples" / "articles.jsonl.gz"
+    if samples.exists():
+        with gzip.open(samples, "rt", encoding="utf-8") as f:
+            out += [(d["id"], d["text"]) for d in map(json.loads, f)]
+    for split in ("train", "dev", "test"):
+        out += [(a.id, a.text) for a in load_corpus(split)]
+    return out[:n]

@@ -90,7 +90,8 @@ def build_tiny_base(out_dir: str | Path, texts: Iterable[str], cfg: TinyConfig =
 
     out = Path(out_dir)
     stamp = out / "marsad_tiny.json"
-    if stamp.is_file() and json.loads(stamp.read_text()) == asdict(cfg):
+    want = {**asdict(cfg), "format": 2}
+    if stamp.is_file() and json.loads(stamp.read_text()) == want:
         return out
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = train_wordpiece(texts, cfg.vocab_size)
@@ -103,6 +104,6 @@ def build_tiny_base(out_dir: str | Path, texts: Iterable[str], cfg: TinyConfig =
     torch.manual_seed(cfg.seed)
     model = BertModel(config, add_pooling_layer=False)
     model.save_pretrained(out)
-    stamp.write_text(json.dumps(asdict(cfg)))
+    stamp.write_text(json.dumps(want))
     logger.info("built tiny base model %s in %s (%d parameters)", cfg.tag(), out, model.num_parameters())
     return out

@@ -139,6 +139,13 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from marsad.demo import run_demo
+
+    run_demo(args.out)
+    return 0
+
+
 # --- the parser ---------------------------------------------------------------------------------
 
 
@@ -184,13 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true")
     s.set_defaults(func=cmd_corpus)
 
+    s = sub.add_parser("demo", help="the main job end to end: train the tiny recipe, evaluate on test, tag the sample dump")
+    s.add_argument("--out", default="runs/demo", help="folder for the model, the evaluation and the tagged dump")
+    s.set_defaults(func=cmd_demo)
+
     _add_model_commands(sub)
     return p
 
 
 def _add_model_commands(sub) -> None:
     """Subcommands that need torch; their modules import lazily so data commands stay light."""
-    for mod in ("marsad.training.cli", "marsad.models.cli", "marsad.eval.cli"):
+    for mod in ("marsad.training.cli", "marsad.models.cli", "marsad.eval.cli", "marsad.models.offline_cli"):
         try:
             m = __import__(mod, fromlist=["register"])
         except ModuleNotFoundError as err:

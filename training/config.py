@@ -146,7 +146,7 @@ def add_config_flags(parser) -> None:
         default = f.default if f.default is not MISSING else None
         tp = str(f.type)
         if "list" in tp:
-            kw["nargs"] = "+"
+            kw["nargs"] = "*"
         elif "bool" in tp:
             kw["type"] = _str2bool
             kw["metavar"] = "true|false"

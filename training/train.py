@@ -278,6 +278,9 @@ def run_training(cfg: TrainConfig, resume: bool = False, stdout: TextIO | None =
         train_sampling_strategy="group_by_length",
         length_column_name="length",
         ddp_find_unused_parameters=False,
+        # Without a GPU, Trainer runs DDP under torchrun only when told it is on CPU (gloo backend).
+        use_cpu=not torch.cuda.is_available() and not torch.backends.mps.is_available(),
+        ddp_backend=None if torch.cuda.is_available() else "gloo",
     )
     encoder_prefix = token_model.base_model_prefix
 

@@ -82,3 +82,17 @@ def test_hard_cases_are_present(corpus):
     assert sum(1 for labs in by_surface.values() if {"ACTOR", "PLACE"} <= labs) >= 10  # country as actor and place
     weapons_by_adjective = [s for s in surfaces if s.endswith(("يًا", "ياً", "يا"))]
     assert weapons_by_adjective
+
+
+def test_sample_dump_rebuilds_and_reads(tmp_path):
+    from marsad.data.corpus import SAMPLES_DIR, build_samples
+    from marsad.data.dumps import DumpRecord, iter_dump
+
+    n = build_samples(SAMPLES_DIR / "src", tmp_path / "a.jsonl.gz")
+    assert n >= 100
+    assert (tmp_path / "a.jsonl.gz").read_bytes() == (SAMPLES_DIR / "articles.jsonl.gz").read_bytes()
+    recs = list(iter_dump([SAMPLES_DIR / "articles.jsonl.gz"]))
+    assert len(recs) == n and all(isinstance(r, DumpRecord) for r in recs)
+    assert len({r.id for r in recs}) == n
+    long_ones = sum(len(r.text.split()) > 600 for r in recs)
+    assert long_ones >= 30

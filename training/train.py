@@ -280,7 +280,7 @@ def run_training(cfg: TrainConfig, resume: bool = False, stdout: TextIO | None =
         ddp_find_unused_parameters=False,
         # Without a GPU, Trainer runs DDP under torchrun only when told it is on CPU (gloo backend).
         use_cpu=not torch.cuda.is_available() and not torch.backends.mps.is_available(),
-        ddp_backend=None if torch.cuda.is_available() else "gloo",
+        ddp_backend="gloo" if not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
     )
     encoder_prefix = token_model.base_model_prefix
 

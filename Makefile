@@ -7,7 +7,6 @@ VENV ?= .venv
 #   make demo TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 TORCH_SPEC ?= torch==2.13.0
 PIP = $(VENV)/bin/python -m pip
-STAMP = $(VENV)/.marsad-installed
 
 .PHONY: demo test install install-test clean
 
@@ -15,14 +14,18 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-$(STAMP): $(VENV)/bin/python pyproject.toml
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml
 	$(PIP) install -q $(TORCH_SPEC)
-	$(PIP) install -q -e ".[onnx,test]"
-	touch $(STAMP)
+	$(PIP) install -q -e ".[onnx]"
+	touch $@
 
-install: $(STAMP)
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e ".[onnx,offline,test]"
+	touch $@
 
-install-test: install
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
 
 demo: install
 	$(VENV)/bin/marsad demo --out runs/demo

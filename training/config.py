@@ -24,6 +24,8 @@ class TrainConfig:
         "help": "annotated JSONL/CoNLL files; corpus:train is marsad's shipped split"})
     dev_files: list[str] = field(default_factory=lambda: ["corpus:dev"], metadata={"help": "model selection and thresholds"})
     test_files: list[str] = field(default_factory=lambda: ["corpus:test"], metadata={"help": "scored once at the end"})
+    trim_vocabulary: bool = field(default=False, metadata={
+        "help": "offline:... bases only: keep just the vocabulary pieces of the training texts (smaller, faster)"})
     label_map: str | None = field(default=None, metadata={
         "help": "rename entity types of CoNLL inputs: a preset (anercorp, aqmar, wojood) or SRC=DST,..."})
     schema: str = field(default="default", metadata={"help": "schema JSON path, 'default' (ANNOTATION.md) or 'infer' (from train data)"})

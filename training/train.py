@@ -197,7 +197,8 @@ def run_training(cfg: TrainConfig, resume: bool = False, stdout: TextIO | None =
     from marsad.models.base import (base_normalization, load_base_config, load_marsad_tokenizer,
                                     resolve_base_model, special_token_frame, tokenizer_normalizes)
 
-    base_path = resolve_base_model(cfg.base_model, out_dir / "base", texts=lambda: (a.text for a in train))
+    base_path = resolve_base_model(cfg.base_model, out_dir / "base", texts=lambda: (a.text for a in train),
+                                   trim_vocabulary=cfg.trim_vocabulary)
     base_config = load_base_config(base_path, cfg.trust_remote_code)
     normalization = base_normalization(base_config, cfg.normalization)
     builtin = tokenizer_normalizes(base_config) and not cfg.normalization

@@ -60,7 +60,8 @@ def encode_sentences(tokenizer: Any, text: str, spans: Sequence[tuple[int, int]]
     """Tokenise the sentences ``text[s:e]`` in one batch call and tie subwords to ``words``."""
     if not spans:
         return []
-    enc = tokenizer([text[s:e] for s, e in spans], add_special_tokens=False, return_offsets_mapping=True)
+    # verbose=False: sentences longer than the model are expected here; they are windowed below.
+    enc = tokenizer([text[s:e] for s, e in spans], add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     out = []
     for k, (s, _e) in enumerate(spans):
         ids = enc["input_ids"][k]

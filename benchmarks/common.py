@@ -33,12 +33,13 @@ def matmul_peak_gflops(dtype: str = "fp32", n: int = 2048, seconds: float = 3.0)
     return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
 
 
-def encoder_flops_per_token(config, seq_len: int) -> float:
-    """Forward FLOPs per token of a BERT-style encoder at sequence length ``seq_len`` (matmuls only)."""
+def encoder_flops(config, tokens: int, sum_sq_lengths: int) -> float:
+    """Forward FLOPs of a BERT-style encoder (matmuls only) over sequences with ``tokens`` positions in
+    all and the given sum of squared sequence lengths (attention grows with the square)."""
     h, i, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
-    dense = 2 * (4 * h * h + 2 * h * i)  # Q, K, V, output projections and the feed-forward block
-    attention = 2 * 2 * seq_len * h  # scores and weighted sum
-    return layers * (dense + attention)
+    dense = 2 * (4 * h * h + 2 * h * i)  # Q, K, V, output projections and the feed-forward block, per token
+    attention = 2 * 2 * h  # scores and weighted sum, per (query, key) pair
+    return layers * (dense * tokens + attention * sum_sq_lengths)
 
 
 def build_random_model(out_dir: Path, size: str = "base", max_length: int = 512, stride: int = 128) -> Path:

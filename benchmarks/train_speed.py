@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import build_random_model, encoder_flops_per_token, peak_rss_mb  # noqa: E402
+from benchmarks.common import build_random_model, encoder_flops, peak_rss_mb  # noqa: E402
 
 
 def run(kind: str, model_dir: str, steps: int, batch_size: int, max_length: int, precision: str) -> dict:
@@ -43,12 +43,12 @@ def run(kind: str, model_dir: str, steps: int, batch_size: int, max_length: int,
     batches = [windows[i : i + batch_size] for i in range(0, len(windows), batch_size)]
     step_batches = [batches[(k * 7919) % len(batches)] for k in range(steps + 2)]
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    real = padded = 0
+    real = padded = sum_sq = 0
     t0 = None
     for k, b in enumerate(step_batches):
         if k == 2:  # two warm-up steps
             t0 = time.perf_counter()
-            real = padded = 0
+            real = padded = sum_sq = 0
         batch = collate([{"input_ids": w.input_ids, "labels": w.labels, "event_labels": w.events} for w in b])
         ctx = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else torch.autocast("cpu", enabled=False)
         with ctx:
@@ -58,9 +58,9 @@ def run(kind: str, model_dir: str, steps: int, batch_size: int, max_length: int,
         opt.zero_grad()
         real += int(batch["attention_mask"].sum())
         padded += batch["attention_mask"].numel()
+        sum_sq += batch["attention_mask"].shape[0] * batch["attention_mask"].shape[1] ** 2
     elapsed = time.perf_counter() - t0
-    seq = padded / (steps * batch_size)
-    flops = 3 * padded * encoder_flops_per_token(model.config, int(seq))  # forward + backward ~ 3x forward
+    flops = 3 * encoder_flops(model.config, padded, sum_sq)  # forward + backward ~ 3x forward
     return {"model": kind, "precision": precision, "steps": steps, "batch_size": batch_size, "max_length": max_length,
             "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "seconds": elapsed,
             "tokens_per_s": real / elapsed, "padded_tokens_per_s": padded / elapsed,

@@ -233,7 +233,8 @@ class Tagger:
     def _run_windows(self, inputs: list[list[int]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
         token_probs: list[np.ndarray] = [None] * len(inputs)  # type: ignore[list-item]
         event_probs: list[np.ndarray] = [None] * len(inputs)  # type: ignore[list-item]
-        self.stats_padding = getattr(self, "stats_padding", [0, 0])
+        # Real tokens, computed (padded) tokens, and the sum of squared padded lengths (attention cost).
+        self.stats_padding = getattr(self, "stats_padding", [0, 0, 0])
         for batch in self._batches([len(x) for x in inputs]):
             width = max(len(inputs[i]) for i in batch)
             ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
@@ -243,6 +244,8 @@ class Tagger:
                 mask[r, : len(inputs[i])] = 1
             self.stats_padding[0] += int(mask.sum())
             self.stats_padding[1] += mask.size
+            if len(self.stats_padding) > 2:
+                self.stats_padding[2] += mask.shape[0] * mask.shape[1] ** 2
             logits, ev = self._forward(ids, mask)
             logits = logits - logits.max(-1, keepdims=True)
             probs = np.exp(logits)

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", nargs="+", default=["tiny", "base"], help="tiny, base, or model directories")
     ap.add_argument("--articles", type=int, default=None, help="default: 300 for tiny, 100 for base")
     ap.add_argument("--systems", nargs="+", default=SYSTEMS)
-    ap.add_argument("--batch-tokens", type=int, default=16384)
+    ap.add_argument("--batch-tokens", type=int, default=None, help="default: the Tagger's")
     ap.add_argument("--trained", default=None, help="a trained model directory: also measure each precision's dev F1 cost")
     ap.add_argument("--json", default=None, help="write all measurements here")
     ap.add_argument("--_run", nargs=3, help=argparse.SUPPRESS)
@@ -156,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             if why:
                 rows.append({"system": name, "skipped": why})
                 continue
-            r = subprocess.run([sys.executable, __file__, "--_run", name, str(model_dir), str(n),
-                                "--batch-tokens", str(args.batch_tokens)], capture_output=True, text=True)
+            extra = ["--batch-tokens", str(args.batch_tokens)] if args.batch_tokens else []
+            r = subprocess.run([sys.executable, __file__, "--_run", name, str(model_dir), str(n), *extra],
+                               capture_output=True, text=True)
             if r.returncode != 0:
                 rows.append({"system": name, "skipped": "failed: " + r.stderr.strip().splitlines()[-1][:200]})
                 continue

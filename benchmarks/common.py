@@ -17,20 +17,43 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def matmul_peak_gflops(dtype: str = "fp32", n: int = 2048, seconds: float = 3.0) -> float:
-    """Achieved GFLOP/s of a large square matmul: the machine's practical peak for that dtype."""
-    import torch
-
-    dt = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
-    a = torch.randn(n, n, dtype=dt)
-    b = torch.randn(n, n, dtype=dt)
-    for _ in range(2):
-        a @ b
+def _timed(fn, flops: float, seconds: float) -> float:
+    fn()
+    fn()
     reps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        a @ b
+        fn()
         reps += 1
-    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
+    return flops * reps / (time.perf_counter() - t0) / 1e9
+
+
+def matmul_peaks(dtype: str = "fp32", n: int = 2048, seconds: float = 3.0) -> dict[str, float]:
+    """Achieved GFLOP/s of a large square matmul per library on this machine (fp32: torch, numpy and
+    ONNX Runtime; bf16: torch). Their maximum is the machine's practical peak for that dtype: the
+    libraries' kernels differ a lot on some CPUs (MKL's sgemm on AMD EPYC reaches half of MLAS's)."""
+    import numpy as np
+    import torch
+
+    flops = 2.0 * n**3
+    out: dict[str, float] = {}
+    dt = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
+    a, b = torch.randn(n, n, dtype=dt), torch.randn(n, n, dtype=dt)
+    out["torch"] = _timed(lambda: a @ b, flops, seconds)
+    if dtype == "fp32":
+        x = np.random.rand(n, n).astype(np.float32)
+        out["numpy"] = _timed(lambda: x @ x, flops, seconds)
+        try:
+            import onnxruntime as ort
+            from onnx import TensorProto, helper
+
+            io = [helper.make_tensor_value_info(k, TensorProto.FLOAT, [n, n]) for k in "XYZ"]
+            graph = helper.make_graph([helper.make_node("MatMul", ["X", "Y"], ["Z"])], "mm", io[:2], io[2:])
+            model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+            sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            out["onnxruntime"] = _timed(lambda: sess.run(None, {"X": x, "Y": x}), flops, seconds)
+        except ImportError:
+            pass
+    return out
 
 
 def encoder_flops(config, tokens: int, sum_sq_lengths: int) -> float:

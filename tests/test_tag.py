@@ -200,3 +200,23 @@ def test_onnx_matches_torch_on_padded_batches(tiny_model):
     la, ea = ref._forward(enc["input_ids"], mask)
     lb, eb = onx._forward(enc["input_ids"], mask)
     assert np.abs(la - lb)[mask.astype(bool)].max() < 1e-3 and np.abs(ea - eb).max() < 1e-3
+
+
+def test_memory_stays_flat_with_dump_size(tmp_path, tiny_model):
+    """Peak memory of `marsad tag` on 1,600 articles is within a few MB of the same run on 160."""
+    texts = [a.text[:300] for a in load_corpus("train")]
+    code = ("import resource, sys; from marsad.cli import main; rc = main(sys.argv[1:]); "
+            "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+    peaks = {}
+    for n in (160, 1600):
+        inp = tmp_path / f"d{n}.jsonl"
+        with open(inp, "w", encoding="utf-8") as f:
+            for i in range(n):
+                f.write(json.dumps({"id": str(i), "text": texts[i % len(texts)], "pad": "x" * 200}, ensure_ascii=False) + "\n")
+        r = subprocess.run([sys.executable, "-c", code, "tag", str(inp), "--model", str(tiny_model), "-o",
+                            str(tmp_path / f"o{n}.jsonl"), "--no-progress", "--precision", "fp32", "--buffer", "64"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-2000:]
+        peaks[n] = int(r.stdout.split("RSS")[-1].split()[0]) / 1024
+    # Ten times the articles (about 1.5 MB more input) must not mean more than a few MB more memory.
+    assert peaks[1600] - peaks[160] < 25, peaks

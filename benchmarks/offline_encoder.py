@@ -62,7 +62,6 @@ def randomise(base_dir: str, out: Path) -> str:
 
 
 def run(task: str, start: str, work: Path, epochs: float, batch_size: int, max_steps: int) -> dict:
-    from marsad.eval.report import score_articles
     from marsad.training.config import TrainConfig
     from marsad.training.train import run_training
 

@@ -24,7 +24,6 @@ from benchmarks.common import build_random_model, encoder_flops, peak_rss_mb  # 
 
 def run(kind: str, model_dir: str, steps: int, batch_size: int, max_length: int, precision: str) -> dict:
     import torch
-    from transformers import AutoTokenizer
 
     from marsad.data.corpus import load_corpus
     from marsad.data.schema import default_schema

@@ -10,8 +10,6 @@ input order.
 from __future__ import annotations
 
 import logging
-import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -23,7 +21,7 @@ from marsad.data.bio import bio_to_spans
 from marsad.data.document import Article, Entity, Sentence
 from marsad.data.text import split_sentences
 from marsad.models.base import special_token_frame
-from marsad.models.features import SentenceUnit, units_for_articles, windows_for_units
+from marsad.models.features import units_for_articles, windows_for_units
 from marsad.models.joint import JointModel, load_joint_model
 
 logger = logging.getLogger(__name__)

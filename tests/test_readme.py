@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shlex
 
-import pytest
 
 from marsad.cli import main
 from tests.conftest import REPO

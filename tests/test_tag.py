@@ -14,7 +14,7 @@ import time
 import pytest
 
 from marsad.data.corpus import load_corpus
-from marsad.data.dumps import DumpOptions, DumpRecord, Reject, iter_dump
+from marsad.data.dumps import DumpOptions, iter_dump
 from marsad.models.batch import tag_dump
 from marsad.models.tagger import Tagger
 

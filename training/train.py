@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import sys
 import time
@@ -25,7 +24,7 @@ from marsad.data.corpus import resolve_data_path
 from marsad.data.document import Article
 from marsad.data.io import read_articles
 from marsad.data.schema import Schema, infer_schema, load_schema
-from marsad.errors import ConfigError, DataFormatError, LabelMismatchError
+from marsad.errors import ConfigError, LabelMismatchError
 from marsad.training.config import TrainConfig
 
 logger = logging.getLogger(__name__)

@@ -61,7 +61,8 @@ def randomise(base_dir: str, out: Path) -> str:
     return str(out)
 
 
-def run(task: str, start: str, work: Path, epochs: float, batch_size: int, max_steps: int) -> dict:
+def run(task: str, start: str, work: Path, epochs: float, batch_size: int, max_steps: int,
+        resume: bool = False) -> dict:
     from marsad.training.config import TrainConfig
     from marsad.training.train import run_training
 
@@ -86,8 +87,8 @@ def run(task: str, start: str, work: Path, epochs: float, batch_size: int, max_s
         cfg.base_model = randomise(trimmed, work / "bases" / f"random-{Path(trimmed).name}")
         cfg.trim_vocabulary = False
     t0 = time.time()
-    metrics = run_training(cfg, stdout=io.StringIO())
-    res = {"task": task, "start": start, "minutes": round((time.time() - t0) / 60, 1),
+    metrics = run_training(cfg, resume=resume, stdout=io.StringIO())
+    res = {"task": task, "start": start, "minutes": round((time.time() - t0) / 60, 1), "resumed": resume,
            "epochs_run": metrics["train"]["epochs"], "steps": metrics["train"]["steps"]}
     for split in ("dev", "test"):
         m = metrics.get(split)
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--max-steps", type=int, default=-1)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--resume", action="store_true",
+                    help="continue each run from its last checkpoint under --work (minutes then count only this part)")
     args = ap.parse_args(argv)
     work = Path(args.work)
     tasks = ["anercorp", "corpus"] if args.task == "both" else [args.task]
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     for task in tasks:
         for start in args.starts:
             epochs = args.epochs or (4 if task == "anercorp" else 15)
-            results.append(run(task, start, work, epochs, args.batch_size, args.max_steps))
+            results.append(run(task, start, work, epochs, args.batch_size, args.max_steps, args.resume))
             if args.json:
                 Path(args.json).write_text(json.dumps({"published": PUBLISHED, "results": results}, indent=2) + "\n")
     print("\n| task | start | test micro F1 (default) | micro (strict) | macro (default) | macro (strict) | events macro F1 | minutes |")

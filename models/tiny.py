@@ -7,8 +7,10 @@ what the pipeline does, not what AraBERT would reach.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
@@ -51,27 +53,107 @@ class TinyConfig:
         return "tiny-" + "-".join(f"{k}{v}" for k, v in asdict(self).items())
 
 
+def learn_wordpiece_vocab(words: Counter[str], vocab_size: int, special_tokens: list[str] = SPECIAL_TOKENS,
+                          prefix: str = "##") -> dict[str, int]:
+    """WordPiece vocabulary by BPE merges, as ``tokenizers.trainers.WordPieceTrainer`` learns it, but deterministic.
+
+    Written by hand because the library's trainer is not reproducible across processes: it breaks
+    ties between equally frequent pairs by ids that depend on Rust's randomly seeded hash maps, so
+    the same texts gave a different vocabulary (and different scores) on every run. Here ties go
+    to the lexicographically smaller pair. ``words`` are already normalised and pre-tokenised.
+    """
+    chars: Counter[str] = Counter()
+    for w, n in words.items():
+        for c in w:
+            chars[c] += n
+    vocab: dict[str, int] = {}
+    for t in special_tokens:
+        vocab.setdefault(t, len(vocab))
+    for c, _ in sorted(chars.items(), key=lambda kv: (-kv[1], kv[0])):
+        vocab.setdefault(c, len(vocab))
+    items = sorted(words.items())
+    seqs = [[w[0], *(prefix + c for c in w[1:])] for w, _ in items]
+    freqs = [n for _, n in items]
+    for seq in seqs:
+        for t in seq[1:]:
+            vocab.setdefault(t, len(vocab))
+
+    pair_counts: Counter[tuple[str, str]] = Counter()
+    where: dict[tuple[str, str], set[int]] = {}
+    for i, seq in enumerate(seqs):
+        for pair in zip(seq, seq[1:]):
+            pair_counts[pair] += freqs[i]
+            where.setdefault(pair, set()).add(i)
+    heap = [(-n, a, b) for (a, b), n in pair_counts.items()]
+    heapq.heapify(heap)
+    while len(vocab) < vocab_size and heap:
+        neg, a, b = heapq.heappop(heap)
+        if pair_counts.get((a, b), 0) != -neg or neg == 0:
+            continue  # a stale heap entry
+        merged = a + b[len(prefix):] if b.startswith(prefix) else a + b
+        vocab.setdefault(merged, len(vocab))
+        touched: set[tuple[str, str]] = set()
+        for i in sorted(where.pop((a, b), ())):
+            seq, n = seqs[i], freqs[i]
+            for pair in zip(seq, seq[1:]):
+                pair_counts[pair] -= n
+                touched.add(pair)
+                where.get(pair, set()).discard(i)
+            out, k = [], 0
+            while k < len(seq):
+                if k + 1 < len(seq) and seq[k] == a and seq[k + 1] == b:
+                    out.append(merged)
+                    k += 2
+                else:
+                    out.append(seq[k])
+                    k += 1
+            seqs[i] = out
+            for pair in zip(out, out[1:]):
+                pair_counts[pair] += n
+                touched.add(pair)
+                where.setdefault(pair, set()).add(i)
+        pair_counts.pop((a, b), None)
+        for pair in sorted(touched):
+            n = pair_counts.get(pair, 0)
+            if n > 0:
+                heapq.heappush(heap, (-n, *pair))
+            else:
+                pair_counts.pop(pair, None)
+    return vocab
+
+
 def train_wordpiece(texts: Iterable[str], vocab_size: int, normalization: NormalizationConfig = TINY_NORMALIZATION):
-    """A WordPiece ``PreTrainedTokenizerFast`` trained on ``texts`` with marsad's normaliser inside."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    """A WordPiece ``PreTrainedTokenizerFast`` trained on ``texts`` with marsad's normaliser inside.
+
+    The same texts always give the same vocabulary (see ``learn_wordpiece_vocab``).
+    """
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     from marsad.data.text import build_normalizer
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
     steps = [normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=True)]
     ours = build_normalizer(normalization)
     if ours is not None:
         steps.insert(0, ours)
-    tok.normalizer = normalizers.Sequence(steps)
+    normalizer = normalizers.Sequence(steps)
     pre = [pre_tokenizers.BertPreTokenizer()]
     if normalization.split_digits_from_letters:
         pre.append(pre_tokenizers.Digits(individual_digits=False))
-    tok.pre_tokenizer = pre_tokenizers.Sequence(pre)
+    pre_tokenizer = pre_tokenizers.Sequence(pre)
+
+    # The words the tokenizer will see: tokenizers' own normaliser and pre-tokeniser produce them.
+    words: Counter[str] = Counter()
+    for text in texts:
+        for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)):
+            if len(w) <= 100:
+                words[w] += 1
+    vocab = learn_wordpiece_vocab(words, vocab_size)
+
+    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     tok.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, min_frequency=1,
-                                        show_progress=False)
-    tok.train_from_iterator(list(texts), trainer=trainer)
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
@@ -90,7 +172,7 @@ def build_tiny_base(out_dir: str | Path, texts: Iterable[str], cfg: TinyConfig =
 
     out = Path(out_dir)
     stamp = out / "marsad_tiny.json"
-    want = {**asdict(cfg), "format": 2}
+    want = {**asdict(cfg), "format": 3}
     if stamp.is_file() and json.loads(stamp.read_text()) == want:
         return out
     out.mkdir(parents=True, exist_ok=True)

@@ -203,3 +203,32 @@ def test_shipped_configs_parse():
 
     for f in (REPO / "training/configs").glob("*.toml"):
         TrainConfig.from_file(f)
+
+
+def test_wordpiece_vocab_merges_by_frequency_then_lexically():
+    from collections import Counter
+
+    from marsad.models.tiny import learn_wordpiece_vocab
+
+    vocab = learn_wordpiece_vocab(Counter({"قصف": 3, "قصفت": 2, "قتل": 1}), vocab_size=100, special_tokens=["[UNK]"])
+    order = sorted(vocab, key=vocab.get)
+    # Specials; the alphabet by frequency, ties lexically; the continuation pieces; then the merges:
+    # the two pairs of count 5 (##ص+##ف before ق+##ص: "#" sorts first), قصف+##ت (2), then count 1.
+    assert order == ["[UNK]", "ق", "ص", "ف", "ت", "ل", "##ت", "##ل", "##ص", "##ف",
+                     "##صف", "قصف", "قصفت", "##تل", "قتل"]
+    assert learn_wordpiece_vocab(Counter({"قصف": 3, "قصفت": 2, "قتل": 1}), vocab_size=8, special_tokens=["[UNK]"]) \
+        == {t: i for i, t in enumerate(order[:10])}  # the base alphabet is always kept whole
+
+
+def test_tiny_tokenizer_is_the_same_in_every_process(tmp_path):
+    """tokenizers' own trainer breaks ties by hash-map order, which changes per process; ours must not."""
+    import subprocess
+    import sys
+
+    code = ("import hashlib, json, sys; from marsad.data.corpus import load_corpus; "
+            "from marsad.models.tiny import train_wordpiece; "
+            "t = train_wordpiece([a.text for a in load_corpus('dev')], 3000); "
+            "print(hashlib.sha256(json.dumps(sorted(t.get_vocab().items())).encode()).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+               for _ in range(3)}
+    assert len(digests) == 1, digests

@@ -5,6 +5,11 @@ as soon as its buffer of articles is tagged. After a crash or ``kill -9`` both f
 prefix of that sequence, at most with a partial last line; ``resume`` drops a partial line,
 counts the complete ones and skips that many input records, so the final files equal an
 uninterrupted run's with nothing missing or written twice.
+
+A resumed run replays the input from its start without tagging what is done, so its buffers
+hold exactly the articles they held in the first run: the interrupted buffer is tagged whole
+again and only its unwritten records are written. Batches (and so padding, and so the last
+bits of every score) are the same as in an uninterrupted run, and the files are byte-identical.
 """
 
 from __future__ import annotations
@@ -86,14 +91,6 @@ def _complete_lines(path: Path) -> int:
         return sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b""))
 
 
-def _ids_in(path: Path) -> set[int]:
-    out = set()
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            out.add(_id_key(json.loads(line)["id"]))
-    return out
-
-
 def _id_key(rid: str) -> int:
     # 8-byte digests keep the duplicate index small (about 70 bytes per article in a Python set).
     return int.from_bytes(hashlib.blake2b(rid.encode("utf-8"), digest_size=8).digest(), "little")
@@ -119,8 +116,6 @@ def tag_dump(tagger, inputs: Iterable[str | Path], out: str | Path, opts: DumpOp
     seen: set[int] = set()
     if resume:
         done = _complete_lines(out) + _complete_lines(rej_path)
-        if out.exists():
-            seen = _ids_in(out)
         summary.resumed_after = done
         logger.info("resuming %s after %d records", out, done)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -143,16 +138,22 @@ def tag_dump(tagger, inputs: Iterable[str | Path], out: str | Path, opts: DumpOp
 
         bar = tqdm(desc="tagging", unit=" articles", file=stderr, dynamic_ncols=True)
     t0 = time.time()
-    pending: list[DumpRecord | Reject] = []
+    pending: list[tuple[int, DumpRecord | Reject]] = []
 
     def flush() -> None:
-        good = [r for r in pending if isinstance(r, DumpRecord)]
+        if not pending or pending[-1][0] <= done:  # written before the resume: replayed, not tagged
+            pending.clear()
+            return
+        good = [r for _, r in pending if isinstance(r, DumpRecord)]
         results = iter(tagger.tag_records(good)) if good else iter(())
-        for r in pending:
+        for k, r in pending:
             if isinstance(r, Reject):
-                write_reject(r)
+                if k > done:
+                    write_reject(r)
                 continue
             res = next(results)
+            if k <= done:
+                continue
             # The record's source fields pass through in meta, untouched.
             f_out.write(json.dumps(res, ensure_ascii=False, default=str) + "\n")
             summary.articles += 1
@@ -173,8 +174,6 @@ def tag_dump(tagger, inputs: Iterable[str | Path], out: str | Path, opts: DumpOp
         buffer_articles = getattr(tagger, "buffer_articles", 256)
         for item in iter_dump(inputs, opts):
             n += 1
-            if n <= done:
-                continue
             if max_records is not None and n > max_records:
                 break
             if isinstance(item, DumpRecord):
@@ -184,7 +183,7 @@ def tag_dump(tagger, inputs: Iterable[str | Path], out: str | Path, opts: DumpOp
                 else:
                     seen.add(key)
                     n_good += 1
-            pending.append(item)
+            pending.append((n, item))
             if n_good >= buffer_articles or len(pending) >= 4 * buffer_articles:
                 flush()
                 n_good = 0

@@ -12,10 +12,11 @@ import sys
 import time
 
 import pytest
+import torch
 
 from marsad.data.corpus import load_corpus
 from marsad.data.dumps import DumpOptions, iter_dump
-from marsad.models.batch import tag_dump
+from marsad.models.batch import rejects_path, tag_dump
 from marsad.models.tagger import Tagger
 
 
@@ -26,8 +27,10 @@ def tagger(tiny_model):
 
 def test_offsets_slice_the_original_text(tagger):
     arts = load_corpus("dev")
+    n = 0
     for a, res in zip(arts, tagger.tag_records(arts)):
         assert res["id"] == a.id
+        n += len(res["entities"])
         for e in res["entities"]:
             assert a.text[e["start"]:e["end"]] == e["text"]
             assert 0 <= e["score"] <= 1
@@ -35,9 +38,23 @@ def test_offsets_slice_the_original_text(tagger):
             assert a.text[s["start"]:s["end"]].strip() == a.text[s["start"]:s["end"]]
             for ev in s["events"]:
                 assert ev["score"] >= tagger.thresholds[tagger.event_labels.index(ev["label"])]
+    assert n > 500  # the fixture model has learned enough to tag entities: the checks above are not vacuous
 
 
-def test_five_thousand_word_article_is_tagged_in_full(tagger):
+@pytest.fixture(scope="module")
+def every_word_tagger(tiny_model):
+    """The tiny model with its token head biased to B-ACTOR: every word it reads becomes an entity,
+    so the entities show exactly which words were tagged, whatever the model learned."""
+    from marsad.models.joint import load_joint_model
+
+    model, tok, meta = load_joint_model(tiny_model)
+    b_actor = model.config.label2id["B-ACTOR"]
+    with torch.no_grad():
+        model.token_model.classifier.bias[b_actor] += 1000.0
+    return Tagger(model, tok, meta, device="cpu", precision="fp32")
+
+
+def test_five_thousand_word_article_is_tagged_in_full(every_word_tagger):
     from marsad.data.text import split_sentences, tokenize
 
     texts = [a.text for a in load_corpus("train")]
@@ -46,13 +63,14 @@ def test_five_thousand_word_article_is_tagged_in_full(tagger):
         text += texts[len(text) % len(texts)] + "\n"
     words = [t for t in tokenize(text) if t.text[0].isalnum()]
     assert len(words) >= 5000
-    res = tagger.tag([text])[0]
+    res = every_word_tagger.tag([text])[0]
     assert [(s["start"], s["end"]) for s in res["sentences"]] == [(s.start, s.end) for s in split_sentences(text)]
-    assert res["entities"] and res["entities"][-1]["end"] > len(text) * 0.95
+    assert [(e["start"], e["end"]) for e in res["entities"]] == [(t.start, t.end) for t in tokenize(text)]
     # One sentence of 5,000 words, far past every window, is tagged to its end too.
     one = " ".join(w.text for w in words[:5000])
-    res = tagger.tag([one])[0]
-    assert len(res["sentences"]) == 1 and res["entities"][-1]["end"] > len(one) * 0.95
+    res = every_word_tagger.tag([one])[0]
+    assert len(res["sentences"]) == 1
+    assert [(e["start"], e["end"]) for e in res["entities"]] == [(t.start, t.end) for t in tokenize(one)]
     for e in res["entities"]:
         assert one[e["start"]:e["end"]] == e["text"]
 
@@ -167,6 +185,28 @@ def test_resume_after_kill_9_equals_an_uninterrupted_run(tmp_path, tiny_model):
     assert (tmp_path / "out.rejects.jsonl").read_text() == (tmp_path / "full.rejects.jsonl").read_text()
     ids = [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()]
     assert len(ids) == len(set(ids)) == 400
+
+
+def test_resume_from_any_crash_point_is_byte_identical(tmp_path, tagger):
+    """Whatever record a crash stops at, mid-buffer or not, the resumed files equal an uninterrupted run's."""
+    inp = tmp_path / "dump.jsonl"
+    _dump(inp, n=60)
+    line_of = {}
+    for k, raw in enumerate(inp.read_text(encoding="utf-8").splitlines(), 1):
+        if raw.endswith("}"):
+            line_of[json.loads(raw)["id"]] = k
+    full = tmp_path / "full.jsonl"
+    tag_dump(tagger, [inp], full, progress=False)
+    out_lines = full.read_text(encoding="utf-8").splitlines(keepends=True)
+    rej_lines = rejects_path(full).read_text(encoding="utf-8").splitlines(keepends=True)
+    for cut in (1, 7, 17, 38, 52):  # input lines done before the crash
+        out = tmp_path / f"cut{cut}.jsonl"
+        out.write_text("".join(x for x in out_lines if line_of[json.loads(x)["id"]] <= cut) + '{"id": "torn', encoding="utf-8")
+        rejects_path(out).write_text("".join(x for x in rej_lines if json.loads(x)["line"] <= cut), encoding="utf-8")
+        summary = tag_dump(tagger, [inp], out, resume=True, progress=False)
+        assert summary.resumed_after == cut
+        assert out.read_bytes() == full.read_bytes(), cut
+        assert rejects_path(out).read_bytes() == rejects_path(full).read_bytes(), cut
 
 
 @pytest.mark.parametrize("precision", ["bf16", "int8", "onnx", "onnx-int8"])

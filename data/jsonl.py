@@ -21,6 +21,18 @@ def open_text(path: str | Path, mode: str = "rt") -> IO[str]:
     return open(p, mode, encoding="utf-8", newline="" if "w" in mode else None)
 
 
+def iter_json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """``(line number, decoded value)`` for each non-blank line; bad JSON is a ``DataFormatError`` naming the line."""
+    with open_text(path) as f:
+        for line_no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield line_no, json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataFormatError(path, line_no, f"bad JSON: {err.msg} at column {err.colno}") from err
+
+
 def article_from_dict(d: Any) -> Article:
     """Build an Article from a parsed JSON object; ValueError says what is wrong."""
     if not isinstance(d, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -11,7 +10,7 @@ import numpy as np
 from marsad.data.corpus import resolve_data_path
 from marsad.data.document import Article
 from marsad.data.io import read_articles
-from marsad.data.jsonl import article_from_dict, open_text, write_jsonl
+from marsad.data.jsonl import article_from_dict, iter_json_lines, write_jsonl
 from marsad.data.schema import Schema, default_schema, infer_schema, load_schema
 from marsad.errors import DataFormatError
 from marsad.eval.errors import error_summary, event_cooccurrence
@@ -37,21 +36,14 @@ def read_predictions(paths: Sequence[str], gold: Sequence[Article]) -> list[Arti
     gold_text = {g.id: g.text for g in gold}
     out: list[Article] = []
     for p in paths:
-        with open_text(p) as f:
-            for line_no, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    d = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise DataFormatError(p, line_no, f"bad JSON: {err.msg}") from err
-                if isinstance(d, dict) and "text" not in d and str(d.get("id")) in gold_text:
-                    d = {**d, "text": gold_text[str(d["id"])]}
-                try:
-                    out.append(article_from_dict(d))
-                except ValueError as err:
-                    rid = str(d.get("id")) if isinstance(d, dict) else None
-                    raise DataFormatError(p, line_no, str(err), rid) from err
+        for line_no, d in iter_json_lines(p):
+            if isinstance(d, dict) and "text" not in d and str(d.get("id")) in gold_text:
+                d = {**d, "text": gold_text[str(d["id"])]}
+            try:
+                out.append(article_from_dict(d))
+            except ValueError as err:
+                rid = str(d.get("id")) if isinstance(d, dict) else None
+                raise DataFormatError(p, line_no, str(err), rid) from err
     return out
 
 

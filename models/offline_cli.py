@@ -14,24 +14,17 @@ from marsad.errors import DataFormatError
 def iter_texts(spec: str) -> Iterator[str]:
     """The ``text`` fields of a marsad JSONL corpus (``.jsonl``, ``.jsonl.gz`` or ``corpus:SPLIT``)."""
     from marsad.data.corpus import resolve_data_path
-    from marsad.data.jsonl import open_text
+    from marsad.data.jsonl import iter_json_lines
 
     path = resolve_data_path(spec)
     if not path.is_file():
         raise FileNotFoundError(f"{spec}: no such file")
-    with open_text(path) as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataFormatError(path, line_no, f"invalid JSON: {err.msg}") from err
-            text = rec.get("text") if isinstance(rec, dict) else None
-            if not isinstance(text, str):
-                raise DataFormatError(path, line_no, "record has no string 'text' field",
-                                      str(rec.get("id")) if isinstance(rec, dict) and rec.get("id") else None)
-            yield text
+    for line_no, rec in iter_json_lines(path):
+        text = rec.get("text") if isinstance(rec, dict) else None
+        if not isinstance(text, str):
+            raise DataFormatError(path, line_no, "record has no string 'text' field",
+                                  str(rec.get("id")) if isinstance(rec, dict) and rec.get("id") else None)
+        yield text
 
 
 def cmd_fetch_offline_encoder(args: argparse.Namespace) -> int:

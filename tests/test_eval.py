@@ -202,6 +202,13 @@ def test_entity_text_checked_against_gold(tmp_path):
         score_files([str(tmp_path / "gold.jsonl")], [str(tmp_path / "pred.jsonl")], bootstrap=0)
 
 
+def test_bad_json_in_predictions_names_the_line(tmp_path):
+    write_jsonl([Article("a1", "قصفت قوات النظام إدلب.")], tmp_path / "gold.jsonl")
+    (tmp_path / "pred.jsonl").write_text('\n{"id": "a1", "entities": [\n', encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"pred.jsonl:2: bad JSON: .* at column"):
+        score_files([str(tmp_path / "gold.jsonl")], [str(tmp_path / "pred.jsonl")], bootstrap=0)
+
+
 def test_compare_paired_bootstrap(tmp_path):
     rng = random.Random(3)
     spec = _gold(rng, 60)
